@@ -85,7 +85,7 @@ def plan(frame: pd.DataFrame, mapping: FieldMapping, options: SendOptions, *, st
     prepared = prepare(frame, mapping, options, strict=strict)
     n = len(prepared)
     status = np.full(n, "", dtype=object)
-    error = prepared["error"].astype(object).where(prepared["error"].notna(), None).to_numpy()
+    error = prepared["error"].astype(object).where(prepared["error"].notna(), None).to_numpy().copy()
     status[prepared["sendable"].to_numpy() == False] = "invalid"  # noqa: E712
     dup = find_duplicates(prepared)
     labels = frame.index

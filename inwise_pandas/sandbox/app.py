@@ -76,7 +76,7 @@ class App:
             if f.rate_limit_rate and r.random() < f.rate_limit_rate:
                 return "429", False, 429
             if f.error_rate and r.random() < f.error_rate:
-                return "5xx", False, r.choice((500, 502, 503))
+                return "5xx", False, r.choice((502, 503, 504))
             if f.drop_rate and r.random() < f.drop_rate:
                 return "drop", r.random() < 0.5, 0
             return None, False, 0
