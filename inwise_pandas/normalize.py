@@ -54,7 +54,7 @@ def _blank_to_na(text: pd.Series) -> pd.Series:
     return text.mask(text.str.len() == 0)
 
 
-def to_text(values: pd.Series, *, date_format: str = "%Y-%m-%d") -> pd.Series:
+def to_text(values: pd.Series, *, date_format: str = "%Y-%m-%d", strip: bool = True) -> pd.Series:
     """Any Series → pyarrow strings; NaN/None/NA and blank stay missing, never ``"nan"``.
 
     Whole floats lose their ``.0`` and exponent (``9.72541111111e11`` → ``"972541111111"``),
@@ -74,8 +74,9 @@ def to_text(values: pd.Series, *, date_format: str = "%Y-%m-%d") -> pd.Series:
         "string",
         "empty",
     ):
-        return _blank_to_na(values.astype(STR).str.strip())
-    return _mixed_to_text(values, date_format)
+        text = values.astype(STR)
+        return _blank_to_na(text.str.strip() if strip else text)
+    return _mixed_to_text(values, date_format, strip)
 
 
 def _floats_to_text(values: pd.Series) -> pd.Series:
@@ -90,7 +91,7 @@ def _floats_to_text(values: pd.Series) -> pd.Series:
     return out
 
 
-def _mixed_to_text(values: pd.Series, date_format: str = "%Y-%m-%d") -> pd.Series:
+def _mixed_to_text(values: pd.Series, date_format: str = "%Y-%m-%d", strip: bool = True) -> pd.Series:
     # Object columns may mix floats, ints, strings and dates (spreadsheet exports); convert each
     # distinct value once.
     values = values.astype(object)
@@ -100,7 +101,7 @@ def _mixed_to_text(values: pd.Series, date_format: str = "%Y-%m-%d") -> pd.Serie
     out = pd.Series(pd.NA, index=values.index, dtype=STR)
     if len(codes):
         out[~missing] = pd.array(converted, dtype=STR).take(codes)
-    return _blank_to_na(out.str.strip())
+    return _blank_to_na(out.str.strip() if strip else out)
 
 
 def _one_to_text(value, date_format: str = "%Y-%m-%d") -> str | None:
