@@ -19,7 +19,7 @@ from .errors import (
     ValidationError,
 )
 from .mapping import FieldMapping
-from .push import AUTO_BATCH_THRESHOLD
+from .plan import AUTO_BATCH_THRESHOLD
 from .read import read_journal, read_recent
 from .result import PushResult
 from .sandbox import Sandbox, sandbox

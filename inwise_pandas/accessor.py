@@ -9,7 +9,8 @@ import pandas as pd
 from .mapping import FieldMapping
 from .options import SendOptions
 from .payloads import batch_bodies, upsert_bodies
-from .push import AUTO_BATCH_THRESHOLD, plan, push_frame, resolve_mapping
+from .plan import AUTO_BATCH_THRESHOLD, plan, resolve_mapping
+from .push import push_frame
 from .result import PushResult
 
 __all__ = ["InwiseAccessor"]

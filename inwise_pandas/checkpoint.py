@@ -35,7 +35,7 @@ def _read_lines(path: Path) -> list[dict]:
 class Checkpoint:
     """Append-only log of finished requests for ``push(checkpoint=path)``."""
 
-    def __init__(self, path: str | os.PathLike, *, mode: str):
+    def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         self._lock = threading.Lock()
         self._done: dict[str, dict] = {}
@@ -44,7 +44,6 @@ class Checkpoint:
                 self._done[record["key"]] = record["outcome"]
         self._truncate_partial_line()
         self._handle = self.path.open("a", encoding="utf-8")
-        self.mode = mode
 
     def _truncate_partial_line(self) -> None:
         if not self.path.exists():

@@ -105,6 +105,7 @@ def _reason_text(mask: pd.Series, prefix: str, reason: pd.Series | None) -> pd.S
 
 def _join_reasons(parts: list[pd.Series], n: int) -> pd.Series:
     joined = pd.Series(pd.NA, index=pd.RangeIndex(n), dtype=STR)
+    parts = [part for part in parts if part.notna().any()]
     for part in parts:
         joined = joined.mask(joined.isna(), part).mask(joined.notna() & part.notna(), joined + "; " + part)
     return joined
@@ -150,45 +151,60 @@ def _strict_mobile(mobile: pd.Series, status: pd.Series, reason: pd.Series):
     return status.mask(flagged.notna(), "invalid"), reason.mask(flagged.notna(), flagged)
 
 
-def _first_position(keys: pd.Series, eligible: np.ndarray) -> np.ndarray:
-    """For each row, the first eligible position sharing its key (NaN where none)."""
-    pos = pd.Series(np.arange(len(keys), dtype="float64"))
-    keyed = keys.where(eligible)
-    first = pos.where(keyed.notna()).groupby(keyed.to_numpy(), dropna=True).transform("min")
-    return first.reindex(pos.index).to_numpy()
+def _codes(keys: pd.Series, eligible: np.ndarray) -> np.ndarray:
+    """Integer code per distinct key, numbered in order of first appearance; -1 where not eligible."""
+    codes, _ = pd.factorize(keys, sort=False, use_na_sentinel=True)
+    return np.where(eligible, codes, -1)
 
 
-def _components(email: pd.Series, mobile: pd.Series, eligible: np.ndarray) -> np.ndarray:
-    """Label each eligible row with the first position of the group it joins by email or mobile."""
-    labels = pd.Series(np.arange(len(email), dtype="float64"))
-    keys = [k.where(eligible) for k in (email, mobile)]
+def _first_position(codes: np.ndarray) -> np.ndarray:
+    """For each row, the first position sharing its code (NaN where the row has none)."""
+    n = len(codes)
+    valid = codes >= 0
+    first = np.full(codes.max() + 1 if valid.any() else 0, np.nan)
+    positions = np.arange(n, dtype="float64")
+    # Writing in reverse lets each code's earliest position win.
+    first[codes[valid][::-1]] = positions[valid][::-1]
+    out = np.full(n, np.nan)
+    out[valid] = first[codes[valid]]
+    return out
+
+
+def _components(code_sets: list[np.ndarray], eligible: np.ndarray) -> np.ndarray:
+    """Label each eligible row with the first position of the person it joins by email or mobile."""
+    labels = np.arange(len(eligible), dtype="float64")
     for _ in range(64):
-        before = labels.to_numpy().copy()
-        for key in keys:
-            grouped = labels.where(key.notna()).groupby(key.to_numpy(), dropna=True).transform("min")
-            labels = pd.Series(np.fmin(labels.to_numpy(), grouped.reindex(labels.index).to_numpy()))
-        if np.array_equal(before, labels.to_numpy()):
+        before = labels.copy()
+        for codes in code_sets:
+            valid = (codes >= 0) & eligible
+            if not valid.any():
+                continue
+            smallest = np.full(codes.max() + 1, np.inf)
+            np.minimum.at(smallest, codes[valid], labels[valid])
+            labels[valid] = np.fmin(labels[valid], smallest[codes[valid]])
+        if np.array_equal(before, labels):
             break
-    return labels.to_numpy()
+    return labels
 
 
 def find_duplicates(prepared: pd.DataFrame) -> pd.DataFrame:
-    """``group`` (first position of the person), ``duplicate_of`` and ``conflict_with`` positions.
+    """``group`` (first position of the person), ``duplicate_of``, and for conflicts the positions
+    ``conflict_email`` / ``conflict_mobile`` that the row's email and mobile point at.
 
     A conflict is a row whose email points at one person in the frame and whose mobile points at
     another: inwise would answer it with 422.
     """
     sendable = prepared["sendable"].to_numpy()
-    email = prepared["email"].where(prepared["email_status"] == "ok")
-    mobile = prepared["mobile_final"].where(prepared["mobile_status"] == "ok")
+    email = _codes(prepared["email"], sendable & (prepared["email_status"] == "ok").to_numpy())
+    mobile = _codes(prepared["mobile_final"], sendable & (prepared["mobile_status"] == "ok").to_numpy())
     n = len(prepared)
     pos = np.arange(n, dtype="float64")
-    first_e = _first_position(email, sendable)
-    first_m = _first_position(mobile, sendable)
+    first_e = _first_position(email)
+    first_m = _first_position(mobile)
     candidate = (
         sendable & ~np.isnan(first_e) & ~np.isnan(first_m) & (first_e != pos) & (first_m != pos) & (first_e != first_m)
     )
-    groups = _components(email, mobile, sendable & ~candidate)
+    groups = _components([email, mobile], sendable & ~candidate)
     e_group = np.where(np.isnan(first_e), np.nan, groups[np.nan_to_num(first_e).astype(int)])
     m_group = np.where(np.isnan(first_m), np.nan, groups[np.nan_to_num(first_m).astype(int)])
     conflict = candidate & (e_group != m_group)
@@ -196,9 +212,10 @@ def find_duplicates(prepared: pd.DataFrame) -> pd.DataFrame:
     groups = np.where(candidate & ~conflict, e_group, groups)
     groups = np.where(sendable & ~conflict, groups, pos)
     duplicate_of = np.where(groups != pos, groups, np.nan)
-    conflict_with = [
-        (int(a), int(b)) if c else None for a, b, c in zip(np.nan_to_num(first_e), np.nan_to_num(first_m), conflict)
-    ] if conflict.any() else [None] * n
-    return pd.DataFrame(
-        {"group": groups.astype("int64"), "duplicate_of": duplicate_of, "conflict": conflict, "conflict_with": conflict_with}
-    )
+    return pd.DataFrame({
+        "group": groups.astype("int64"),
+        "duplicate_of": duplicate_of,
+        "conflict": conflict,
+        "conflict_email": np.where(conflict, first_e, np.nan),
+        "conflict_mobile": np.where(conflict, first_m, np.nan),
+    })

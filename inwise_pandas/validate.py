@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .mapping import FieldMapping
 from .normalize import STR, MobileOptions, apply_mobile_options, mobile_digits, strip_invisible, to_text
@@ -15,10 +17,12 @@ from .prepare import find_duplicates, prepare
 __all__ = ["validate_frame", "clean_frame", "dedupe_frame"]
 
 
-def _labels(frame: pd.DataFrame, positions: np.ndarray) -> pd.Series:
+def _labels(frame: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
     """Positions (NaN for none) → the frame's index labels (None for none)."""
-    index = frame.index
-    return pd.Series([None if np.isnan(p) else index[int(p)] for p in positions], index=index, dtype=object)
+    out = np.full(len(frame), None, dtype=object)
+    present = ~np.isnan(positions)
+    out[present] = frame.index.take(positions[present].astype("int64"))
+    return out
 
 
 def validate_frame(frame: pd.DataFrame, mapping: FieldMapping, *, strict: bool = False, **options: Any) -> pd.DataFrame:
@@ -38,32 +42,33 @@ def validate_frame(frame: pd.DataFrame, mapping: FieldMapping, *, strict: bool =
         0           ok    972541111111       True
         1      invalid            <NA>      False
     """
-    from .push import plan
+    from .plan import plan
 
     send_options = SendOptions.from_kwargs(**options)
     the_plan = plan(frame, mapping, send_options, strict=strict)
     prepared, dup = the_plan.prepared, the_plan.duplicates
     out = pd.DataFrame(index=frame.index)
-    out["email"] = prepared["email"].to_numpy()
-    out["email_status"] = prepared["email_status"].to_numpy()
-    out["email_reason"] = pd.array(prepared["email_reason"].to_numpy(), dtype=STR)
-    out["mobile"] = pd.array(prepared["mobile_final"].to_numpy(), dtype=STR)
-    out["mobile_status"] = prepared["mobile_status"].to_numpy()
-    out["mobile_reason"] = pd.array(prepared["mobile_reason"].to_numpy(), dtype=STR)
-    for column in ("email", "email_status", "mobile_status"):
-        out[column] = out[column].astype(STR)
+    for name, source in (("email", "email"), ("email_status", "email_status"), ("email_reason", "email_reason"),
+                         ("mobile", "mobile_final"), ("mobile_status", "mobile_status"),
+                         ("mobile_reason", "mobile_reason")):
+        out[name] = prepared[source].astype(STR).set_axis(frame.index)
     out["has_identifier"] = prepared["has_identifier"].to_numpy()
     out["duplicate_of"] = _labels(frame, dup["duplicate_of"].to_numpy())
-    out["conflict_with"] = pd.Series(
-        [None if c is None else [frame.index[c[0]], frame.index[c[1]]] for c in dup["conflict_with"]],
-        index=frame.index, dtype=object)
+    conflict_with = np.full(len(frame), None, dtype=object)
+    for pos in np.flatnonzero(dup["conflict"].to_numpy()):
+        conflict_with[pos] = [frame.index[int(dup["conflict_email"].iat[pos])],
+                              frame.index[int(dup["conflict_mobile"].iat[pos])]]
+    out["conflict_with"] = conflict_with
     out["will_send"] = the_plan.status == ""
-    out["error"] = pd.array([e if isinstance(e, str) else None for e in the_plan.error], dtype=STR)
+    out["error"] = pd.array(the_plan.error, dtype=STR)
     return out
 
 
 def _changed(before: pd.Series, after: pd.Series) -> int:
-    return int((before.fillna("\0") != after.fillna("\0")).sum())
+    """How many values differ (missing equals missing)."""
+    a, b = pa.chunked_array(before.astype(STR).array._pa_array), pa.chunked_array(after.astype(STR).array._pa_array)
+    same = pc.or_(pc.fill_null(pc.equal(a, b), False), pc.and_(pc.is_null(a), pc.is_null(b)))
+    return len(before) - pc.sum(same).as_py() if len(before) else 0
 
 
 def clean_frame(
