@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import os
 import threading
@@ -11,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
@@ -49,8 +49,8 @@ def _parse(response: requests.Response) -> Any:
     if not response.content:
         return None
     try:
-        return response.json()
-    except (ValueError, json.JSONDecodeError):
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
         return response.text
 
 
@@ -118,6 +118,11 @@ class Client:
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
         self._session.headers.update({"Accept": "application/json", "User-Agent": "inwise-pandas"})
+        # Read proxy and CA settings from the environment once, not on every request (requests
+        # re-scans os.environ per call, a third of a loopback round trip).
+        self._session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+        self._session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        self._session.trust_env = False
         # Redirects could carry the key elsewhere; the API does not use them.
         self._session.max_redirects = 0
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import numpy as np
+import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -22,7 +22,7 @@ BATCH_HEADERS = {"email": ("Email", "[Email]"), "mobile": ("Mobile", "[MobileNum
 
 def encode_body(body: dict) -> bytes:
     """The bytes sent on the wire: compact UTF-8 JSON (Hebrew stays 2 bytes a letter)."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return orjson.dumps(body)
 
 
 def _mobile_keys(options: SendOptions) -> dict:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
+import gc
 import os
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pandas as pd
 
 from .client import Client, recent_params
+from .normalize import to_text
 from .progress import progress_bar
 
 __all__ = ["read_recent", "read_journal", "contacts_frame", "DEFAULT_FIELD_NAMES"]
@@ -37,30 +41,23 @@ def contacts_of(page: Any) -> list[dict]:
     return []
 
 
-def _fields_of(contact: dict) -> dict[int, Any]:
-    raw = contact.get("fields", contact.get("personal_fields"))
-    out: dict[int, Any] = {}
-    if isinstance(raw, Mapping):
-        items = raw.items()
-    elif isinstance(raw, list):
-        items = [(f.get("name", f.get("field_name")), f.get("content", f.get("value"))) for f in raw if isinstance(f, dict)]
-    else:
-        return out
-    for name, content in items:
-        text = str(name).lower().removeprefix("field")
-        if text.isdigit():
-            out[int(text)] = content
-    return out
+def _field_items(raw: Any):
+    """(name, content) pairs from fields given as a list of {name, content} or as an object."""
+    if isinstance(raw, list):
+        for item in raw:
+            if isinstance(item, dict):
+                yield item.get("name", item.get("field_name")), item.get("content", item.get("value"))
+    elif isinstance(raw, Mapping):
+        yield from raw.items()
 
 
-def _groups_of(contact: dict) -> list[int] | None:
-    raw = contact.get("groups", contact.get("groups_ids", contact.get("group_ids")))
+def _group_ids(raw: Any) -> list[int] | None:
     if raw is None:
         return None
-    if not isinstance(raw, list):
-        raw = [raw]
+    if type(raw) is list and all(type(v) is int for v in raw):
+        return raw
     out = []
-    for item in raw:
+    for item in raw if isinstance(raw, list) else [raw]:
         value = item.get("id", item.get("group_id")) if isinstance(item, dict) else item
         try:
             out.append(int(value))
@@ -69,39 +66,63 @@ def _groups_of(contact: dict) -> list[int] | None:
     return out
 
 
-def _flatten(contact: dict, names: Mapping[int, str]) -> dict:
-    row: dict[str, Any] = {}
-    row["id"] = next((contact[k] for k in _ID_KEYS if k in contact), None)
-    row["email"] = contact.get("email")
-    row["mobile_number"] = next((contact[k] for k in _MOBILE_KEYS if k in contact), None)
-    row["confirmation_status"] = contact.get("confirmation_status")
-    row["external_id"] = contact.get("external_id")
-    for key in _DATE_KEYS:
+def _first_key(contact: dict, keys: tuple[str, ...]) -> Any:
+    for key in keys:
         if key in contact:
-            row[key] = contact[key]
-    groups = _groups_of(contact)
-    if groups is not None:
-        row["groups"] = groups
-    for number, content in _fields_of(contact).items():
-        row[names.get(number, f"field{number}")] = content
-    return row
+            return contact[key]
+    return None
+
+
+def _columns(contacts: list[dict], names: Mapping[int, str]) -> dict[str, list]:
+    """Contacts → column lists, in one pass; tolerant of every shape in the assumptions document."""
+    n = len(contacts)
+    columns: dict[str, list] = {
+        "id": [_first_key(c, _ID_KEYS) for c in contacts],
+        "email": [c.get("email") for c in contacts],
+        "mobile_number": [_first_key(c, _MOBILE_KEYS) for c in contacts],
+        "confirmation_status": [c.get("confirmation_status") for c in contacts],
+        "external_id": [c.get("external_id") for c in contacts],
+    }
+    present = set().union(*(c.keys() for c in contacts[:100])) if contacts else set()
+    for key in _DATE_KEYS:
+        if key in present:
+            columns[key] = [c.get(key) for c in contacts]
+    group_key = next((k for k in ("groups", "groups_ids", "group_ids") if k in present), None)
+    if group_key:
+        columns["groups"] = [_group_ids(c.get(group_key)) for c in contacts]
+    labels: dict[Any, str | None] = {}
+    fields: dict[str, list] = {}
+    for row, contact in enumerate(contacts):
+        raw = contact.get("fields", contact.get("personal_fields"))
+        if raw is None:
+            continue
+        for name, content in _field_items(raw):
+            label = labels.get(name, "")
+            if label == "":
+                number = str(name).lower().removeprefix("field")
+                label = labels[name] = names.get(int(number), f"field{int(number)}") if number.isdigit() else None
+            if label is not None:
+                column = fields.get(label)
+                if column is None:
+                    column = fields[label] = [None] * n
+                column[row] = content
+    columns.update(fields)
+    return columns
 
 
 def _as_text(values: pd.Series) -> pd.Series:
-    def one(v):
-        if v is None or (isinstance(v, float) and v != v):
-            return None
-        if isinstance(v, float) and v == int(v):
-            return str(int(v))
-        return str(v)
-
-    return pd.Series([one(v) for v in values], index=values.index, dtype="string")
+    """Text dtype; numbers (a mobile sent back as a number) become digits, never floats."""
+    return to_text(values, strip=False).astype("string")
 
 
 def contacts_frame(contacts: list[dict], *, field_names: Mapping[int, str] | None = None) -> pd.DataFrame:
     """Flatten contacts into the typed frame ``read_recent`` returns."""
     names = {**DEFAULT_FIELD_NAMES, **(field_names or {})}
-    frame = pd.DataFrame.from_records([_flatten(c, names) for c in contacts])
+    return _typed(pd.DataFrame(_columns(contacts, names)) if contacts else pd.DataFrame(), names)
+
+
+def _typed(frame: pd.DataFrame, names: Mapping[int, str]) -> pd.DataFrame:
+    """Fix the dtypes and column order of a flattened frame."""
     base = ["id", "email", "mobile_number", "confirmation_status", "external_id"]
     for column in base + [names[n] for n in sorted(names)]:
         if column not in frame:
@@ -111,13 +132,23 @@ def contacts_frame(contacts: list[dict], *, field_names: Mapping[int, str] | Non
         frame[column] = _as_text(frame[column])
     for column in frame.columns:
         if column in _DATE_KEYS:
-            frame[column] = pd.to_datetime(frame[column], errors="coerce", utc=False, format="mixed")
+            frame[column] = _dates(frame[column])
         elif column not in base and column != "groups":
             frame[column] = _typed_field(frame[column])
     fields = [c for c in frame.columns if c not in base and c not in _DATE_KEYS and c != "groups"]
     dates = [c for c in frame.columns if c in _DATE_KEYS]
     order = base + (["groups"] if "groups" in frame else []) + dates + fields
     return frame[order]
+
+
+def _dates(values: pd.Series) -> pd.Series:
+    """ISO timestamps (the common case, parsed fast) or any other date text; naive UTC."""
+    text = values.astype("string")
+    try:
+        parsed = pd.to_datetime(text, errors="raise", format="ISO8601", utc=True)
+    except (ValueError, TypeError):
+        parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
+    return parsed.dt.tz_localize(None)
 
 
 def _typed_field(values: pd.Series) -> pd.Series:
@@ -128,15 +159,54 @@ def _typed_field(values: pd.Series) -> pd.Series:
     return text
 
 
-def _pages(client: Client, *, limit: int, reset: bool, search: bool, all_pages: bool) -> Iterator[list[dict]]:
-    first = True
-    while True:
+def _pages(client: Client, *, limit: int, reset: bool, search: bool, all_pages: bool,
+           journal: _Journal | None) -> Iterator[list[dict]]:
+    """Pages in order; the next page is fetched (and journaled) while the caller works on this one."""
+
+    def fetch(first: bool) -> list[dict]:
         page = contacts_of(client.recently_updated(limit=limit, reset=reset and first,
                                                    search_by_updated_or_added_date=search))
-        first = False
-        yield page
-        if not all_pages or len(page) < limit:
-            return
+        if journal is not None:
+            journal.append(page)  # durable before anyone sees it: the server will not send it again
+        return page
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inwise-read") as pool:
+        page = fetch(True)
+        while True:
+            more = all_pages and len(page) >= limit
+            upcoming = pool.submit(fetch, False) if more else None
+            yield page
+            if upcoming is None:
+                return
+            page = upcoming.result()
+
+
+class _Journal:
+    """Append-only page log: one JSON line per page, flushed and fsynced."""
+
+    def __init__(self, path: str | os.PathLike):
+        self._handle = open(path, "ab")
+
+    def append(self, page: list[dict]) -> None:
+        if page:
+            self._handle.write(orjson.dumps(page) + b"\n")
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def _concat(parts: list[dict[str, list]]) -> dict[str, list]:
+    names = list(dict.fromkeys(name for part in parts for name in part))
+    out: dict[str, list] = {}
+    for name in names:
+        column: list = []
+        for part in parts:
+            values = part.get(name)
+            column.extend(values if values is not None else [None] * len(part["id"]))
+        out[name] = column
+    return out
 
 
 def read_recent(
@@ -162,33 +232,48 @@ def read_recent(
     """
     recent_params(limit=limit, reset=reset, search_by_updated_or_added_date=search_by_updated_or_added_date)
     client = client or Client()
-    contacts: list[dict] = []
+    names = {**DEFAULT_FIELD_NAMES, **(field_names or {})}
     bar = progress_bar(progress and all_pages, desc="inwise recently_updated", unit="contact")
-    handle = open(journal, "a", encoding="utf-8") if journal else None
+    log = _Journal(journal) if journal else None
+    with _gc_paused():
+        frame = _read_pages(client, limit, reset, search_by_updated_or_added_date, all_pages, names, bar, log)
+    return frame
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """Pause the cyclic GC while pages become Python objects: its scans would double the parse time."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        for page in _pages(client, limit=limit, reset=reset, search=search_by_updated_or_added_date,
-                           all_pages=all_pages):
-            if handle is not None and page:
-                handle.write(json.dumps(page, ensure_ascii=False) + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-            contacts.extend(page)
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_pages(client, limit, reset, search, all_pages, names, bar, log) -> pd.DataFrame:
+    parts: list[dict[str, list]] = []
+    try:
+        for page in _pages(client, limit=limit, reset=reset, search=search, all_pages=all_pages, journal=log):
+            if page:
+                parts.append(_columns(page, names))
             bar.update(len(page))
     finally:
         bar.close()
-        if handle is not None:
-            handle.close()
-    return contacts_frame(contacts, field_names=field_names)
+        if log is not None:
+            log.close()
+    return _typed(pd.DataFrame(_concat(parts)) if parts else pd.DataFrame(), names)
 
 
 def read_journal(path: str | os.PathLike, *, field_names: Mapping[int, str] | None = None) -> pd.DataFrame:
     """Rebuild the frame from a ``read_recent(journal=...)`` file; a contact seen twice is kept once (last)."""
     contacts: list[dict] = []
-    with Path(path).open("r", encoding="utf-8") as handle:
+    with Path(path).open("rb") as handle:
         for line in handle:
             try:
-                contacts.extend(contacts_of(json.loads(line)))
-            except json.JSONDecodeError:
+                contacts.extend(contacts_of(orjson.loads(line)))
+            except orjson.JSONDecodeError:
                 break  # a page cut short by a crash was never handed on
     frame = contacts_frame(contacts, field_names=field_names)
     return frame.drop_duplicates("id", keep="last", ignore_index=True) if len(frame) else frame

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
+
+import orjson
 
 from .store import Account, RequestError
 
@@ -28,7 +29,7 @@ _TEXT_KEYS = ("email", "mobile_number", "confirmation_status", "external_id", "m
 @dataclass
 class Response:
     status: int
-    body: dict | list | None
+    body: dict | list | bytes | None  # bytes: JSON already serialised
     headers: dict = field(default_factory=dict)
     drop: bool = False  # close the connection without answering
 
@@ -182,8 +183,8 @@ def error(status: int, message: str) -> Response:
 
 def parse_json(body: bytes):
     try:
-        return json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        return orjson.loads(body)
+    except (orjson.JSONDecodeError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise RequestError(400, f"the body is not valid UTF-8 JSON: {type(exc).__name__}") from None
 
 

@@ -14,6 +14,8 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+import orjson
+
 __all__ = ["Account", "Contact", "RequestError", "CONFLICT_MESSAGE"]
 
 CONFLICT_MESSAGE = "The email exists for contact ID #{email_id}.The mobile number exists for contact ID #{mobile_id}."
@@ -41,7 +43,14 @@ class Contact:
     groups: list[int] = field(default_factory=list)
     created_date: str = ""
     updated_date: str = ""
-    version: int = 0  # bumped by every change; the read cursor compares against it
+    version: int = 0  # bumped by every change
+    cached: bytes | None = field(default=None, repr=False)
+
+    def to_json_bytes(self) -> bytes:
+        """The contact as JSON, serialised once per change (reads return whole pages of these)."""
+        if self.cached is None:
+            self.cached = orjson.dumps(self.to_json())
+        return self.cached
 
     def to_json(self) -> dict:
         return {
@@ -103,17 +112,17 @@ class Account:
         self.contacts: dict[int, Contact] = {}
         self.by_email: dict[str, int] = {}
         self.by_mobile: dict[str, int] = {}
-        self.delivered: dict[int, int] = {}  # contact id → version last returned by recently_updated
-        self._clock = itertools.count(1)
-        self.change_order: dict[int, int] = {}
+        # The read cursor: contacts not yet returned, oldest first (reads take from the end).
+        self.pending_created: dict[int, None] = {}
+        self.pending_changed: dict[int, None] = {}
 
     def reset(self) -> None:
         with self.lock:
             self.contacts.clear()
             self.by_email.clear()
             self.by_mobile.clear()
-            self.delivered.clear()
-            self.change_order.clear()
+            self.pending_created.clear()
+            self.pending_changed.clear()
 
     def _new_id(self) -> int:
         with Account._ids_lock:
@@ -145,7 +154,11 @@ class Account:
             contact.created_date = stamp
         contact.updated_date = stamp
         contact.version += 1
-        self.change_order[contact.id] = next(self._clock)
+        contact.cached = None
+        if created:
+            self.pending_created[contact.id] = None
+        self.pending_changed.pop(contact.id, None)
+        self.pending_changed[contact.id] = None
 
     def upsert(self, body: dict) -> tuple[Contact, bool]:
         """Apply one ``POST /contacts`` body; return the contact and whether it was created."""
@@ -250,20 +263,23 @@ class Account:
             self._touch(contact, created)
         return "inserted" if created else "updated"
 
-    def recently_updated(self, *, limit: int, reset: bool, include_updated: bool) -> list[dict]:
-        """The consume-once cursor: contacts not returned before (or changed since, when asked)."""
+    def recently_updated(self, *, limit: int, reset: bool, include_updated: bool) -> bytes:
+        """The consume-once cursor: contacts not returned before (or changed since, when asked).
+
+        Most recently created (or changed) first; a returned contact leaves both queues.
+        """
         with self.lock:
             if reset:
-                self.delivered.clear()
-            if include_updated:
-                due = [c for c in self.contacts.values() if c.version > self.delivered.get(c.id, 0)]
-            else:
-                due = [c for c in self.contacts.values() if c.id not in self.delivered]
-            due.sort(key=lambda c: self.change_order[c.id], reverse=True)
-            page = due[:limit]
-            for contact in page:
-                self.delivered[contact.id] = contact.version
-            return [c.to_json() for c in page]
+                by_creation = sorted(self.contacts.values(), key=lambda c: (c.created_date, c.id))
+                by_change = sorted(self.contacts.values(), key=lambda c: (c.updated_date, c.id))
+                self.pending_created = dict.fromkeys(c.id for c in by_creation)
+                self.pending_changed = dict.fromkeys(c.id for c in by_change)
+            queue = self.pending_changed if include_updated else self.pending_created
+            page = list(itertools.islice(reversed(queue), limit))
+            for contact_id in page:
+                self.pending_created.pop(contact_id, None)
+                self.pending_changed.pop(contact_id, None)
+            return b"[" + b",".join(self.contacts[contact_id].to_json_bytes() for contact_id in page) + b"]"
 
     def snapshot(self) -> list[dict]:
         with self.lock:
