@@ -207,7 +207,7 @@ def push_frame(
     to_send = []
     for positions, body in build_units(mode, send_rows, send_options) if len(send_rows) else ():
         key = unit_key(body)
-        recorded = journal.get(key) if journal else None
+        recorded = journal.get(key) if journal is not None else None
         if recorded is not None:
             outcomes.apply(Outcome.from_record(recorded, positions))
         else:
@@ -223,7 +223,7 @@ def push_frame(
             outcomes.apply(outcome)
             requests_made += 1
             total_retries += outcome.retries
-            if journal and "failed" not in outcome.status:
+            if journal is not None and "failed" not in outcome.status:
                 delivered = outcome.positions[[s != "conflict" for s in outcome.status]]
                 hashes = the_plan.hashes.iloc[the_plan.members_of(delivered)]
                 journal.record(key_by_first[int(outcome.positions[0])], outcome.to_record(),
@@ -231,12 +231,12 @@ def push_frame(
             bar.update(int(counts[outcome.positions].sum()))
     finally:
         bar.close()
-        if journal:
+        if journal is not None:
             journal.close()
     rows = _result_rows(frame, the_plan, outcomes, merged=send_options.duplicates == "merge")
     result = PushResult(rows=rows, frame=frame, mode=mode, requests=requests_made, retries=total_retries,
                         elapsed=time.perf_counter() - started, row_hashes=the_plan.hashes.set_axis(frame.index),
-                        mapping=mapping)
+                        mapping=mapping, options=options)
     if verify:
         result.verification = result.verify(client)
     return result

@@ -54,6 +54,8 @@ class PushResult:
     row_hashes: pd.Series | None = field(default=None, repr=False)
     mapping: Any = None
     failed_frame: pd.DataFrame | None = field(default=None, repr=False)
+    options: dict = field(default_factory=dict, repr=False)
+    verification: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def summary(self) -> pd.Series:
@@ -103,11 +105,11 @@ class PushResult:
             f"<table><tr><th>status</th><th>rows</th></tr>{cells}</table>{failed_html}</div>"
         )
 
-    def verify(self, client=None, **read_options) -> pd.DataFrame:
-        """Read back what the account holds for the delivered rows; return the rows that differ.
+    def verify(self, client=None) -> pd.DataFrame:
+        """Read back what the account holds for the delivered rows; return the differences.
 
-        See :func:`inwise_pandas.verify.verify_push`.
+        Restarts the account's ``recently_updated`` cursor. See :func:`inwise_pandas.verify.verify_push`.
         """
         from .verify import verify_push
 
-        return verify_push(self, client=client, **read_options)
+        return verify_push(self, client=client)

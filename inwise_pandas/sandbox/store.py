@@ -148,8 +148,8 @@ class Account:
             contact.mobile_number = mobile
             self.by_mobile[mobile] = contact.id
 
-    def _touch(self, contact: Contact, created: bool) -> None:
-        stamp = _now()
+    def _touch(self, contact: Contact, created: bool, stamp: str | None = None) -> None:
+        stamp = stamp or _now()
         if created:
             contact.created_date = stamp
         contact.updated_date = stamp
@@ -223,6 +223,7 @@ class Account:
                 raise RequestError(400, f"fields_mapping names column {column!r}, which csv_file does not have")
             columns[name] = header.index(column)
         group = int(group_id) if group_id else None
+        stamp = _now()  # one import, one moment
         counts = {"inserted": 0, "updated": 0, "skipped": 0, "failed": 0}
         errors = []
         for number, values in enumerate(reader, start=1):
@@ -231,14 +232,14 @@ class Account:
             try:
                 if len(values) != len(header):
                     raise RequestError(400, f"row has {len(values)} columns, the header has {len(header)}")
-                outcome = self._import_row(values, columns, group, update_existing, country_code, trim_zero)
+                outcome = self._import_row(values, columns, group, update_existing, country_code, trim_zero, stamp)
                 counts[outcome] += 1
             except RequestError as exc:
                 counts["failed"] += 1
                 errors.append({"row": number, "error": exc.message})
         return {**counts, "errors": errors}
 
-    def _import_row(self, values, columns, group, update_existing, country_code, trim_zero) -> str:
+    def _import_row(self, values, columns, group, update_existing, country_code, trim_zero, stamp) -> str:
         def get(name):
             index = columns.get(name)
             value = values[index].strip() if index is not None else ""
@@ -260,7 +261,7 @@ class Account:
                 self.contacts[contact.id] = contact
             self._index(contact, email, mobile)
             self._apply(contact, body)
-            self._touch(contact, created)
+            self._touch(contact, created, stamp)
         return "inserted" if created else "updated"
 
     def recently_updated(self, *, limit: int, reset: bool, include_updated: bool) -> bytes:
