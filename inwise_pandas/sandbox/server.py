@@ -126,7 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         body = self.rfile.read(length) if length else b""
         if len(body) < length:
-            self.close_connection = True
+            self.send_error(400, f"the body ended after {len(body)} of {length} bytes")
             return None
         return body
 
