@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 import pandas as pd
+import pyarrow as pa
 
 from .client import Client, recent_params
 from .normalize import to_text
@@ -197,14 +198,40 @@ class _Journal:
         self._handle.close()
 
 
-def _concat(parts: list[dict[str, list]]) -> dict[str, list]:
+def _arrow_part(part: dict[str, list]) -> dict[str, Any]:
+    """Turn a page's text columns into arrow arrays now, while the next page is on its way."""
+    out: dict[str, Any] = {}
+    for name, values in part.items():
+        if name in ("id", "groups"):
+            out[name] = values
+            continue
+        try:
+            array = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+            out[name] = values
+            continue
+        out[name] = array if pa.types.is_string(array.type) or pa.types.is_null(array.type) else values
+    return out
+
+
+def _concat(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Join page columns: arrow text stays arrow (no Python objects), anything else becomes a list."""
     names = list(dict.fromkeys(name for part in parts for name in part))
-    out: dict[str, list] = {}
+    sizes = [len(part["id"]) for part in parts]
+    out: dict[str, Any] = {}
     for name in names:
+        pieces = [part.get(name) for part in parts]
+        if all(isinstance(p, pa.Array) or p is None for p in pieces):
+            arrays = [pa.nulls(n, pa.string()) if p is None or pa.types.is_null(p.type) else p
+                      for p, n in zip(pieces, sizes)]
+            out[name] = pd.arrays.ArrowStringArray(pa.chunked_array(arrays, type=pa.string()))
+            continue
         column: list = []
-        for part in parts:
-            values = part.get(name)
-            column.extend(values if values is not None else [None] * len(part["id"]))
+        for piece, n in zip(pieces, sizes):
+            if piece is None:
+                column.extend([None] * n)
+            else:
+                column.extend(piece.to_pylist() if isinstance(piece, pa.Array) else piece)
         out[name] = column
     return out
 
@@ -257,7 +284,7 @@ def _read_pages(client, limit, reset, search, all_pages, names, bar, log) -> pd.
     try:
         for page in _pages(client, limit=limit, reset=reset, search=search, all_pages=all_pages, journal=log):
             if page:
-                parts.append(_columns(page, names))
+                parts.append(_arrow_part(_columns(page, names)))
             bar.update(len(page))
     finally:
         bar.close()

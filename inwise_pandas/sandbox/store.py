@@ -59,7 +59,7 @@ class Contact:
             "mobile_number": self.mobile_number,
             "confirmation_status": self.confirmation_status,
             "external_id": self.external_id,
-            "fields": [{"name": f"field{n}", "content": c} for n, c in sorted(self.fields.items())],
+            "fields": [{"name": f"field{n}", "content": self.fields[n]} for n in sorted(self.fields)],
             "groups": list(self.groups),
             "created_date": self.created_date,
             "updated_date": self.updated_date,
@@ -154,7 +154,8 @@ class Account:
             contact.created_date = stamp
         contact.updated_date = stamp
         contact.version += 1
-        contact.cached = None
+        # Serialised when written, so reads (whole pages at a time) only join bytes.
+        contact.cached = orjson.dumps(contact.to_json())
         if created:
             self.pending_created[contact.id] = None
         self.pending_changed.pop(contact.id, None)
