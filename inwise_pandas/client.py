@@ -117,7 +117,7 @@ class Client:
         adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=pool_size)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
-        self._session.headers.update({"Accept": "application/json", "User-Agent": "inwise-pandas"})
+        self._headers = {"Accept": "application/json", "User-Agent": "inwise-pandas"}
         # Read proxy and CA settings from the environment once, not on every request (requests
         # re-scans os.environ per call, a third of a loopback round trip).
         self._session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
@@ -161,15 +161,16 @@ class Client:
                 "no inwise API key: pass Client(api_key=...) or set the INWISE_API_KEY environment variable"
             )
         url = f"{self.base_url}/{path.lstrip('/')}"
-        headers = {"X-API-Key": self.__api_key}
+        headers = {**self._headers, "X-API-Key": self.__api_key}
         data = None
         if body is not None:
             data = encode_body(body)
             headers["Content-Type"] = "application/json; charset=utf-8"
         try:
-            response = self._session.request(
-                method, url, data=data, params=params, headers=headers, timeout=self.timeout, allow_redirects=False
-            )
+            # Prepared directly rather than through Session.request: the session has no cookies, auth or
+            # hooks to merge, and skipping the merge saves a fifth of a loopback round trip.
+            prepared = requests.Request(method, url, data=data, params=params, headers=headers).prepare()
+            response = self._session.send(prepared, timeout=self.timeout, allow_redirects=False)
         except requests.RequestException as exc:
             self._count(self.max_retries)
             raise TransportError(f"{method} {url} got no answer after {self.max_retries} retries: "
