@@ -76,15 +76,16 @@ class Mapper(W.VBox):
                                layout=W.Layout(align_items="center")))
         self.field_number = W.BoundedIntText(value=3, min=1, max=999, description="field #",
                                              layout=W.Layout(width="150px"))
-        self.add_field = W.Button(description="Add personal field", icon="plus")
+        self.add_field = W.Button(description="Add personal field", icon="plus", layout=W.Layout(width="auto"))
         self.add_field.on_click(self._add_field)
 
         self.mode = W.ToggleButtons(options=["auto", "upsert", "batch"], value=push_options.pop("mode", "auto"),
                                     description="mode")
+        wide = {"description_width": "initial"}
         self.group_id = W.Text(value=str(push_options.pop("group_id", "") or ""), description="group id",
-                               placeholder="e.g. 715983")
+                               placeholder="e.g. 715983", style=wide)
         self.country_code = W.Text(value=str(push_options.pop("country_code", "") or ""), description="country code",
-                                   placeholder="e.g. 972")
+                                   placeholder="e.g. 972", style=wide)
         self.trim_leading_zero = W.Checkbox(value=bool(push_options.pop("trim_leading_zero", False)),
                                             description="trim leading zero")
         self.update_existing = W.Checkbox(value=bool(push_options.pop("update_existing_contacts", True)),
@@ -96,7 +97,7 @@ class Mapper(W.VBox):
         self.check = W.HTML()
         self.preview = W.HTML()
         self.code = W.Textarea(layout=W.Layout(width="100%", height="140px", display="none"))
-        self.show_code = W.Button(description="Show code", icon="code")
+        self.show_code = W.Button(description="Show code", icon="code", layout=W.Layout(width="auto"))
         self.show_code.on_click(self._toggle_code)
         self.push_button = W.Button(description="Push", button_style="primary", icon="upload")
         self.push_button.on_click(self._push)
@@ -106,7 +107,7 @@ class Mapper(W.VBox):
         self.api_key = W.Password(description="API key", placeholder="inwise API key (never stored)")
         self.connect = W.Button(description="Connect")
         self.connect.on_click(self._connect)
-        self.use_sandbox = W.Button(description="Use local sandbox", icon="flask")
+        self.use_sandbox = W.Button(description="Use local sandbox", icon="flask", layout=W.Layout(width="auto"))
         self.use_sandbox.on_click(self._start_sandbox)
         needs_key = client is None and not os.environ.get("INWISE_API_KEY")
         self.key_box = W.HBox([self.api_key, self.connect, self.use_sandbox],
