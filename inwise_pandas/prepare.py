@@ -194,10 +194,17 @@ def find_duplicates(prepared: pd.DataFrame) -> pd.DataFrame:
     A conflict is a row whose email points at one person in the frame and whose mobile points at
     another: inwise would answer it with 422.
     """
-    sendable = prepared["sendable"].to_numpy()
-    email = _codes(prepared["email"], sendable & (prepared["email_status"] == "ok").to_numpy())
-    mobile = _codes(prepared["mobile_final"], sendable & (prepared["mobile_status"] == "ok").to_numpy())
-    n = len(prepared)
+    return duplicates_by_keys(prepared["email"], (prepared["email_status"] == "ok").to_numpy(),
+                              prepared["mobile_final"], (prepared["mobile_status"] == "ok").to_numpy(),
+                              prepared["sendable"].to_numpy())
+
+
+def duplicates_by_keys(email_keys, email_ok: np.ndarray, mobile_keys, mobile_ok: np.ndarray,
+                       sendable: np.ndarray) -> pd.DataFrame:
+    """:func:`find_duplicates` on key arrays (normalised values, or 64-bit hashes of them)."""
+    email = _codes(pd.Series(email_keys), sendable & email_ok)
+    mobile = _codes(pd.Series(mobile_keys), sendable & mobile_ok)
+    n = len(sendable)
     pos = np.arange(n, dtype="float64")
     first_e = _first_position(email)
     first_m = _first_position(mobile)

@@ -18,7 +18,7 @@ from .options import SendOptions
 from .payloads import batch_bodies, upsert_bodies
 from .plan import AUTO_BATCH_THRESHOLD, Plan, choose_mode, plan, resolve_mapping
 from .progress import progress_bar
-from .result import PushResult, empty_rows
+from .result import STATUSES, PushResult
 
 __all__ = ["push_frame", "AUTO_BATCH_THRESHOLD", "parse_upsert_reply", "parse_batch_reply"]
 
@@ -120,15 +120,18 @@ def _send_batch(client: Client, positions: np.ndarray, body: dict) -> Outcome:
     return Outcome(positions, statuses, [None] * n, errors, reply.status, retries=reply.retries)
 
 
-def build_units(mode: str, send_rows: pd.DataFrame, options: SendOptions) -> Iterator[tuple[np.ndarray, dict]]:
-    """(representative positions, request body) for every request the push will make."""
-    positions = send_rows.index.to_numpy()
-    if mode == "upsert":
-        for pos, body in zip(positions, upsert_bodies(send_rows, options)):
-            yield np.array([pos]), body
-    else:
-        for chunk, body in batch_bodies(send_rows, options):
-            yield positions[chunk], body
+def build_units(mode: str, the_plan: Plan, positions: np.ndarray,
+                options: SendOptions) -> Iterator[tuple[np.ndarray, dict]]:
+    """(representative positions, request body) for every request, built a block at a time."""
+    block = options.chunk_size if mode == "batch" else 5_000
+    for start in range(0, len(positions), block):
+        rows = the_plan.rows(positions[start:start + block])
+        if mode == "upsert":
+            for pos, body in zip(rows.index.to_numpy(), upsert_bodies(rows, options)):
+                yield np.array([pos]), body
+        else:
+            for chunk, body in batch_bodies(rows, options):
+                yield rows.index.to_numpy()[chunk], body
 
 
 def send_units(client: Client, mode: str, units: Iterable[tuple[np.ndarray, dict]], *,
@@ -139,7 +142,7 @@ def send_units(client: Client, mode: str, units: Iterable[tuple[np.ndarray, dict
         pending = set()
         for positions, body in units:
             pending.add(pool.submit(send, client, positions, body))
-            if len(pending) >= workers * 4:
+            if len(pending) >= workers * 2:
                 done = next(as_completed(pending))
                 pending.remove(done)
                 yield done.result()
@@ -148,25 +151,36 @@ def send_units(client: Client, mode: str, units: Iterable[tuple[np.ndarray, dict
 
 
 class _Outcomes:
-    """Outcomes per representative row, broadcast to every row at the end."""
+    """Outcomes per representative row in compact arrays (a million rows cost a few MB)."""
 
     def __init__(self, n: int):
-        self.status = np.full(n, None, dtype=object)
-        self.contact_id = np.full(n, None, dtype=object)
-        self.error = np.full(n, None, dtype=object)
-        self.http_status = np.full(n, None, dtype=object)
-        self.email_contact_id = np.full(n, None, dtype=object)
-        self.mobile_contact_id = np.full(n, None, dtype=object)
-        self.retries = np.zeros(n, dtype="int64")
+        self.status = np.full(n, -1, dtype="int8")  # index into STATUSES
+        self.contact_id = np.zeros(n, dtype="int64")
+        self.has_contact_id = np.zeros(n, dtype=bool)
+        self.http_status = np.zeros(n, dtype="int16")
+        self.retries = np.zeros(n, dtype="int32")
+        self.error: dict[int, str] = {}
+        self.email_contact_id: dict[int, int] = {}
+        self.mobile_contact_id: dict[int, int] = {}
+
+    def set_status(self, positions, status: str) -> None:
+        self.status[positions] = STATUSES.index(status)
 
     def apply(self, outcome: Outcome) -> None:
         p = outcome.positions
-        self.status[p] = outcome.status
-        self.contact_id[p] = outcome.contact_id
-        self.error[p] = outcome.error
-        self.http_status[p] = outcome.http_status
-        self.email_contact_id[p] = outcome.email_contact_id
-        self.mobile_contact_id[p] = outcome.mobile_contact_id
+        self.status[p] = [STATUSES.index(s) for s in outcome.status]
+        ids = np.array([c is not None for c in outcome.contact_id])
+        if ids.any():
+            self.contact_id[p[ids]] = [c for c in outcome.contact_id if c is not None]
+            self.has_contact_id[p[ids]] = True
+        self.http_status[p] = outcome.http_status or 0
+        for pos, text in zip(p, outcome.error):
+            if text is not None:
+                self.error[int(pos)] = text
+        if outcome.email_contact_id is not None:
+            self.email_contact_id.update(dict.fromkeys(map(int, p), outcome.email_contact_id))
+        if outcome.mobile_contact_id is not None:
+            self.mobile_contact_id.update(dict.fromkeys(map(int, p), outcome.mobile_contact_id))
         self.retries[p[0]] += outcome.retries
 
 
@@ -191,42 +205,45 @@ def push_frame(
         raise TypeError(f"push needs a DataFrame, got {type(frame).__name__}")
     mapping = resolve_mapping(frame, mapping)
     send_options = SendOptions.from_kwargs(**options)
-    the_plan = plan(frame, mapping, send_options, strict=strict)
-    mode = choose_mode(mode, the_plan.send_rows, send_options, auto_threshold)
+    the_plan = plan(frame, mapping, send_options, strict=strict, lean=True)
+    mode = choose_mode(mode, the_plan, send_options, auto_threshold)
     client = client if client is not None else Client()
     n = len(frame)
     outcomes = _Outcomes(n)
-    send_rows = the_plan.send_rows
+    positions = the_plan.send_positions
     if since is not None:
-        unchanged = the_plan.hashes.iloc[send_rows.index].isin(delivered_hashes(since)).to_numpy()
-        outcomes.status[send_rows.index[unchanged]] = "unchanged"
-        send_rows = send_rows[~unchanged]
+        unchanged = the_plan.hashes.iloc[positions].isin(delivered_hashes(since)).to_numpy()
+        outcomes.set_status(positions[unchanged], "unchanged")
+        positions = positions[~unchanged]
 
     journal = Checkpoint(checkpoint) if checkpoint else None
     counts = the_plan.member_count()
-    to_send = []
-    for positions, body in build_units(mode, send_rows, send_options) if len(send_rows) else ():
-        key = unit_key(body)
-        recorded = journal.get(key) if journal is not None else None
-        if recorded is not None:
-            outcomes.apply(Outcome.from_record(recorded, positions))
-        else:
-            to_send.append((positions, body, key))
-    key_by_first = {int(positions[0]): key for positions, _, key in to_send}
-    bar = progress_bar(progress, total=int(sum(counts[p].sum() for p, _, _ in to_send)), desc=f"inwise {mode}",
-                       unit="row")
+    bar = progress_bar(progress, total=int(counts[positions].sum()), desc=f"inwise {mode}", unit="row")
+    keys: dict[int, str] = {}
+
+    def pending() -> Iterator[tuple[np.ndarray, dict]]:
+        # Bodies are built as the pool asks for them: a million rows never sit in memory as CSV.
+        for unit_positions, body in build_units(mode, the_plan, positions, send_options):
+            if journal is not None:
+                key = unit_key(body)
+                recorded = journal.get(key)
+                if recorded is not None:
+                    outcomes.apply(Outcome.from_record(recorded, unit_positions))
+                    bar.update(int(counts[unit_positions].sum()))
+                    continue
+                keys[int(unit_positions[0])] = key
+            yield unit_positions, body
+
     requests_made = total_retries = 0
     try:
-        stream = send_units(client, mode, ((p, b) for p, b, _ in to_send),
-                            workers=workers if mode == "upsert" else min(workers, 4))
-        for outcome in stream:
+        for outcome in send_units(client, mode, pending(), workers=workers if mode == "upsert" else min(workers, 4)):
             outcomes.apply(outcome)
             requests_made += 1
             total_retries += outcome.retries
             if journal is not None and "failed" not in outcome.status:
                 delivered = outcome.positions[[s != "conflict" for s in outcome.status]]
                 hashes = the_plan.hashes.iloc[the_plan.members_of(delivered)]
-                journal.record(key_by_first[int(outcome.positions[0])], outcome.to_record(),
+                journal.record(keys.pop(int(outcome.positions[0])), outcome.to_record(),
                                [format(int(h), "x") for h in hashes])
             bar.update(int(counts[outcome.positions].sum()))
     finally:
@@ -235,11 +252,21 @@ def push_frame(
             journal.close()
     rows = _result_rows(frame, the_plan, outcomes, merged=send_options.duplicates == "merge")
     result = PushResult(rows=rows, frame=frame, mode=mode, requests=requests_made, retries=total_retries,
-                        elapsed=time.perf_counter() - started, row_hashes=the_plan.hashes.set_axis(frame.index),
-                        mapping=mapping, options=options)
+                        elapsed=time.perf_counter() - started, mapping=mapping, options=options)
     if verify:
         result.verification = result.verify(client)
     return result
+
+
+def _sparse(values: dict[int, Any], rep: np.ndarray, dtype: str) -> pd.api.extensions.ExtensionArray:
+    """A column that is mostly missing, from {representative position: value}."""
+    out = np.full(len(rep), None, dtype=object)
+    if values:
+        keys = np.fromiter(values.keys(), dtype="int64", count=len(values))
+        lookup = dict(values)
+        hit = np.isin(rep, keys)
+        out[hit] = [lookup[int(r)] for r in rep[hit]]
+    return pd.array(out, dtype=dtype)
 
 
 def _result_rows(frame: pd.DataFrame, the_plan: Plan, outcomes: _Outcomes, *, merged: bool) -> pd.DataFrame:
@@ -248,23 +275,27 @@ def _result_rows(frame: pd.DataFrame, the_plan: Plan, outcomes: _Outcomes, *, me
     positions = np.arange(n)
     refused = the_plan.status != ""
     rep = np.where(refused, positions, the_plan.groups)
-    status = np.where(refused, the_plan.status, outcomes.status[rep]).astype(object)
+    codes = outcomes.status[rep]
+    codes[refused] = [STATUSES.index(s) for s in the_plan.status[refused]]
     # The first row of a merged person is the one created; the others updated that contact.
     follower = ~refused & (rep != positions)
-    status[follower & (status == "created")] = "updated"
-    if any(s is None for s in status):  # pragma: no cover - an accounting bug must never pass silently
-        raise InwiseError(f"internal error: {int(sum(s is None for s in status))} rows have no outcome")
-    error = np.where(refused, the_plan.error, outcomes.error[rep])
-    rows = empty_rows(frame.index)
-    rows["status"] = pd.array(status, dtype="string")
-    rows["error"] = pd.array(error, dtype="string")
-    rows["contact_id"] = pd.array(outcomes.contact_id[rep], dtype="Int64")
-    rows["http_status"] = pd.array(outcomes.http_status[rep], dtype="Int64")
-    rows["email_contact_id"] = pd.array(outcomes.email_contact_id[rep], dtype="Int64")
-    rows["mobile_contact_id"] = pd.array(outcomes.mobile_contact_id[rep], dtype="Int64")
-    rows["retries"] = pd.array(outcomes.retries, dtype="Int64")
+    codes[follower & (codes == STATUSES.index("created"))] = STATUSES.index("updated")
+    if (codes < 0).any():  # pragma: no cover - an accounting bug must never pass silently
+        raise InwiseError(f"internal error: {int((codes < 0).sum())} rows have no outcome")
+    refused_errors = {int(p): e for p, e in zip(positions[refused], the_plan.error[refused])}
+    errors = {**outcomes.error, **refused_errors}
+    error_rep = np.where(refused, positions, rep)
+    rows = pd.DataFrame(index=frame.index)
+    rows["status"] = pd.Categorical.from_codes(codes, categories=list(STATUSES))
+    rows["contact_id"] = pd.arrays.IntegerArray(outcomes.contact_id[rep], ~outcomes.has_contact_id[rep])
+    rows["error"] = _sparse(errors, error_rep, "string")
+    http = outcomes.http_status[rep]
+    rows["http_status"] = pd.arrays.IntegerArray(http.astype("int64"), http == 0)
+    rows["email_contact_id"] = _sparse(outcomes.email_contact_id, rep, "Int64")
+    rows["mobile_contact_id"] = _sparse(outcomes.mobile_contact_id, rep, "Int64")
+    rows["retries"] = pd.arrays.IntegerArray(outcomes.retries.astype("int64"), np.zeros(n, dtype=bool))
+    merged_into = np.full(n, None, dtype=object)
     if merged and follower.any():
-        merged_into = np.full(n, None, dtype=object)
         merged_into[follower] = frame.index.take(rep[follower])
-        rows["merged_into"] = merged_into
+    rows["merged_into"] = merged_into
     return rows

@@ -51,16 +51,28 @@ class PushResult:
     requests: int = 0
     retries: int = 0
     elapsed: float = 0.0
-    row_hashes: pd.Series | None = field(default=None, repr=False)
+    hashes: pd.Series | None = field(default=None, repr=False)
     mapping: Any = None
     failed_frame: pd.DataFrame | None = field(default=None, repr=False)
     options: dict = field(default_factory=dict, repr=False)
     verification: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
+    def row_hashes(self) -> pd.Series:
+        """A hash of each row's mapped content (what ``push(since=result)`` compares), computed on first use."""
+        if self.hashes is None:
+            from .options import SendOptions
+            from .plan import plan
+
+            options = {k: v for k, v in self.options.items()}
+            self.hashes = plan(self.frame, self.mapping, SendOptions.from_kwargs(**options)).hashes.set_axis(
+                self.frame.index)
+        return self.hashes
+
+    @property
     def summary(self) -> pd.Series:
         """Rows per status (every status listed); adds up to the number of input rows."""
-        counts = self.rows["status"].value_counts()
+        counts = self.rows["status"].astype("string").value_counts()
         return pd.Series([int(counts.get(s, 0)) for s in STATUSES], index=list(STATUSES), name="rows", dtype="int64")
 
     @property

@@ -57,10 +57,10 @@ def push_csv(
             chunk.index = pd.RangeIndex(offset, offset + len(chunk), name="row")
             offset += len(chunk)
             part = push_frame(chunk, mapping, client=client, mode=mode, progress=False, **push_options)
-            rows = part.rows[["status", "contact_id", "error", "http_status"]].copy()
-            rows["status"] = rows["status"].astype(_STATUS_DTYPE)
-            pieces.append(rows)
-            hashes.append(part.row_hashes)
+            rows = part.rows[["status", "contact_id", "error", "http_status"]]
+            pieces.append(rows.astype({"status": _STATUS_DTYPE, "http_status": "Int16"}))
+            if push_options.get("checkpoint") is not None or push_options.get("since") is not None:
+                hashes.append(part.row_hashes)
             bad = ~part.rows["status"].isin(DELIVERED).to_numpy()
             if bad.any():
                 failed.append(chunk[bad])
@@ -77,7 +77,7 @@ def push_csv(
     failed_frame = pd.concat(failed) if failed else pd.DataFrame(columns=columns)
     return PushResult(rows=rows, frame=failed_frame, mode=mode, requests=requests, retries=retries,
                       elapsed=time.perf_counter() - started,
-                      row_hashes=pd.concat(hashes) if hashes else None, mapping=mapping, failed_frame=failed_frame)
+                      hashes=pd.concat(hashes) if hashes else None, mapping=mapping, failed_frame=failed_frame)
 
 
 _STATUS_DTYPE = pd.CategoricalDtype(["created", "updated", "submitted", "unchanged", "invalid", "conflict", "failed"])

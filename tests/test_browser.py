@@ -85,11 +85,18 @@ def test_mapper_in_jupyterlab(jupyterlab):
 
 
 def _drive(page, base, token):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     if True:
         page.goto(f"{base}/lab/tree/quickstart.ipynb?token={token}")
         page.wait_for_selector(".jp-Notebook", timeout=90_000)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle'], "
                                ".jp-Toolbar-kernelStatus, .jp-KernelStatus", timeout=90_000)
+        # With several Python kernels installed, JupyterLab asks which one; take the preselected one.
+        try:
+            page.locator(".jp-Dialog .jp-mod-accept").click(timeout=8_000)
+        except PlaywrightTimeout:
+            pass
         page.click("text=Run", timeout=30_000)
         page.click(".lm-Menu-itemLabel:text-is('Run All Cells')", timeout=30_000)
         mapper = page.locator(".inwise-mapper")
