@@ -13,23 +13,6 @@ __all__ = ["PushResult", "STATUSES", "DELIVERED"]
 #: Every status a row can end in, in display order.
 STATUSES = ("created", "updated", "submitted", "unchanged", "invalid", "conflict", "failed")
 DELIVERED = ("created", "updated", "submitted", "unchanged")
-RESULT_COLUMNS = {
-    "status": "string",
-    "contact_id": "Int64",
-    "error": "string",
-    "http_status": "Int64",
-    "email_contact_id": "Int64",
-    "mobile_contact_id": "Int64",
-    "merged_into": "object",
-    "retries": "Int64",
-}
-
-
-def empty_rows(index: pd.Index) -> pd.DataFrame:
-    """A result frame with no outcome yet."""
-    return pd.DataFrame({name: pd.Series(pd.NA, index=index, dtype=dtype) for name, dtype in RESULT_COLUMNS.items()})
-
-
 @dataclass
 class PushResult:
     """The outcome of a push.

@@ -184,14 +184,18 @@ class Account:
                 if not email and not mobile:
                     raise RequestError(400, "a contact needs an email or a mobile_number")
                 contact = self._find(email, mobile)
-            created = contact is None
-            if created:
-                contact = Contact(id=self._new_id())
-                self.contacts[contact.id] = contact
-            self._index(contact, email, mobile)
-            self._apply(contact, body)
-            self._touch(contact, created)
-            return contact, created
+            return self._write(contact, email, mobile, body)
+
+    def _write(self, contact: Contact | None, email, mobile, body: dict, stamp: str | None = None):
+        """Create (when ``contact`` is None) or update a contact; the caller holds the lock."""
+        created = contact is None
+        if created:
+            contact = Contact(id=self._new_id())
+            self.contacts[contact.id] = contact
+        self._index(contact, email, mobile)
+        self._apply(contact, body)
+        self._touch(contact, created, stamp)
+        return contact, created
 
     def _apply(self, contact: Contact, body: dict) -> None:
         fields = {int(_FIELD_NAME.match(f["name"]).group(1)): f["content"] for f in body.get("fields") or []}
@@ -256,13 +260,7 @@ class Account:
             contact = self._find(email, mobile)
             if contact is not None and not update_existing:
                 return "skipped"
-            created = contact is None
-            if created:
-                contact = Contact(id=self._new_id())
-                self.contacts[contact.id] = contact
-            self._index(contact, email, mobile)
-            self._apply(contact, body)
-            self._touch(contact, created, stamp)
+            _, created = self._write(contact, email, mobile, body, stamp)
         return "inserted" if created else "updated"
 
     def recently_updated(self, *, limit: int, reset: bool, include_updated: bool) -> bytes:
