@@ -37,6 +37,9 @@ def run_demo(*, upsert_rows: int = 60, out=print) -> int:
         counts = ", ".join(f"{k} {v}" for k, v in result.summary.items() if v)
         out(f"{name:>6}: {len(result.rows)} rows → {counts}  ({result.requests} requests)")
     rows = pd.concat([first.rows, rest.rows])
+    merged = int(rows["merged_into"].notna().sum())
+    if merged:
+        out(f"{'merged':>6}: {merged} rows were the same person as an earlier row (same email or mobile)")
     rejected = rows[~rows["status"].isin(["created", "updated", "submitted"])]
     if len(rejected):
         out(f"\nRejected before sending ({len(rejected)} rows), by reason:")
