@@ -6,7 +6,6 @@ from typing import Any
 
 import pandas as pd
 
-from .mapping import FieldMapping
 from .options import SendOptions
 from .payloads import batch_bodies, upsert_bodies
 from .plan import AUTO_BATCH_THRESHOLD, plan, resolve_mapping

@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 import inwise_pandas as inwise
-from inwise_pandas import FieldMapping
 
 OPTIONS = {"country_code": "972", "trim_leading_zero": True}
 

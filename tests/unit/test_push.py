@@ -4,7 +4,6 @@ import pandas as pd
 import pytest
 
 import inwise_pandas as inwise
-from inwise_pandas import FieldMapping
 
 BASE = "https://api.inwise.com/rest/v1"
 M = {"Email": "email", "Mobile": "mobile", "First": 1}
