@@ -56,9 +56,6 @@ class Checkpoint:
     def get(self, key: str) -> dict | None:
         return self._done.get(key)
 
-    def __len__(self) -> int:
-        return len(self._done)
-
     def record(self, key: str, outcome: dict, hashes: list[str]) -> None:
         line = json.dumps({"key": key, "outcome": _plain(outcome), "hashes": hashes}, ensure_ascii=False) + "\n"
         with self._lock:
