@@ -134,10 +134,6 @@ class Client:
     def __reduce__(self):
         raise TypeError("a Client holds a secret and cannot be pickled")
 
-    @property
-    def has_key(self) -> bool:
-        return bool(self.__api_key)
-
     def close(self) -> None:
         self._session.close()
 

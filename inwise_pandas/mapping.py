@@ -132,14 +132,6 @@ class FieldMapping(Mapping):
         """Target → column."""
         return {target: column for column, target in self._columns.items()}
 
-    def column_for(self, target: Any) -> Hashable | None:
-        """The column mapped to ``target``, or None."""
-        return self.targets.get(canonical_target(target))
-
-    @property
-    def field_numbers(self) -> list[int]:
-        return [n for n in (field_number(t) for t in self._columns.values()) if n is not None]
-
     def check(self, frame: pd.DataFrame) -> None:
         """Raise :class:`MappingError` unless every mapped column exists once in ``frame``."""
         if not self._columns:

@@ -51,6 +51,7 @@ def push_csv(
         from .progress import progress_bar
 
         bar = progress_bar(True, desc="inwise push_csv", unit="row")
+    columns = list(pd.read_csv(path, nrows=0, **options).columns)
     with pd.read_csv(path, chunksize=chunksize, **options) as reader:
         offset = 0
         for chunk in reader:
@@ -70,7 +71,6 @@ def push_csv(
                 bar.update(len(chunk))
     if bar is not None:
         bar.close()
-    columns = list(pd.read_csv(path, nrows=0, **{k: v for k, v in options.items() if k != "chunksize"}).columns)
     rows = pd.concat(pieces) if pieces else pd.DataFrame(
         {"status": pd.Series([], dtype=_STATUS_DTYPE), "contact_id": pd.Series([], dtype="Int64"),
          "error": pd.Series([], dtype="string"), "http_status": pd.Series([], dtype="Int64")})

@@ -34,16 +34,22 @@ def assert_exactly_once(sb, frame):
     return duplicates, missing, extra
 
 
+def push_under_faults(frame, **push_options):
+    """Push into a faulty sandbox; return the result, the sandbox's fault counts and the delivery check."""
+    with inwise.sandbox(**FAULTS) as sb:
+        client = sb.client(max_retries=12, backoff_factor=0.001)
+        result = frame.inwise.push(MAP, client=client, progress=False, country_code="972", trim_leading_zero=True,
+                                   **push_options)
+        delivery = assert_exactly_once(sb, frame)
+        stats = sb.stats
+    faults = stats["faults_5xx"] + stats["faults_dropped"] + stats["faults_429"]
+    return result, stats, faults, delivery
+
+
 @pytest.mark.slow
 def test_upsert_push_under_faults_delivers_each_row_once():
     frame = people(10_000)
-    with inwise.sandbox(**FAULTS) as sb:
-        client = sb.client(max_retries=12, backoff_factor=0.001)
-        result = frame.inwise.push(MAP, client=client, mode="upsert", progress=False, workers=16,
-                                   country_code="972", trim_leading_zero=True)
-        duplicates, missing, extra = assert_exactly_once(sb, frame)
-        stats = sb.stats
-    faults = stats["faults_5xx"] + stats["faults_dropped"] + stats["faults_429"]
+    result, stats, faults, (duplicates, missing, extra) = push_under_faults(frame, mode="upsert", workers=16)
     print(f"\nupsert under faults: rows={len(frame)} requests_seen={stats['requests']} faults={faults} "
           f"(5xx={stats['faults_5xx']}, dropped={stats['faults_dropped']}, 429={stats['faults_429']}) "
           f"retries={result.retries} duplicates={duplicates} missing={missing}")
@@ -56,13 +62,7 @@ def test_upsert_push_under_faults_delivers_each_row_once():
 @pytest.mark.slow
 def test_batch_push_under_faults_delivers_each_row_once():
     frame = people(100_000)
-    with inwise.sandbox(**FAULTS) as sb:
-        client = sb.client(max_retries=12, backoff_factor=0.001)
-        result = frame.inwise.push(MAP, client=client, mode="batch", progress=False, chunk_size=5_000,
-                                   country_code="972", trim_leading_zero=True)
-        duplicates, missing, extra = assert_exactly_once(sb, frame)
-        stats = sb.stats
-    faults = stats["faults_5xx"] + stats["faults_dropped"] + stats["faults_429"]
+    result, stats, faults, (duplicates, missing, extra) = push_under_faults(frame, mode="batch", chunk_size=5_000)
     print(f"\nbatch under faults: rows={len(frame)} requests={result.requests} requests_seen={stats['requests']} "
           f"faults={faults} retries={result.retries} duplicates={duplicates} missing={missing}")
     assert result.summary["submitted"] == 100_000 and int(result.summary.sum()) == 100_000
